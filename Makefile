@@ -36,5 +36,19 @@ run: build
 bench: ort
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# fuzz runs every fuzz target (each `func FuzzXxx` in a package's tests)
+# for FUZZTIME, one after another; the first failure stops it.
+FUZZTIME ?= 30s
+fuzz: ort
+	@set -e; for d in $$($(GO) list -f '{{.Dir}}' ./...); do \
+	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$d/*_test.go 2>/dev/null | cut -c6-); do \
+	    echo "== $$t ($${d#$(CURDIR)/}) for $(FUZZTIME)"; \
+	    (cd $$d && $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) .); \
+	  done; \
+	done
+
+web:
+	cd web && npm ci && npm run build
+
 clean:
 	rm -rf bin

@@ -1,0 +1,311 @@
+// Package bench times sumi's SDXL networks on a synthetic checkpoint with
+// the real key layout (sdxl.WriteSynthetic), generated once and cached, so
+// a benchmark needs no downloaded model:
+//
+//	res, err := bench.Run(ctx, bench.Options{Device: "cuda", Size: "sdxl"})
+//	json.NewEncoder(os.Stdout).Encode(res)
+//
+// It reports session creation per network, the batch-2 UNet step (the CFG
+// pair) at 1024² and 832×1216, VAE decode, an end-to-end euler_ancestral
+// run with CFG, and peak host and device memory. Pipeline is the
+// text-to-image path it times, also used by the precision tests.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"sumi/model/sdxl"
+	"sumi/runtime/ort"
+	"sumi/tensor"
+)
+
+// Result is the one-line JSON report of Run. Times are seconds.
+type Result struct {
+	Device     string  `json:"device"`
+	DeviceName string  `json:"device_name"`
+	Driver     *string `json:"driver"`
+	ORTVersion string  `json:"ort_version"`
+	Size       string  `json:"size"`
+	// SizeNote says how the small size differs from SDXL.
+	SizeNote   string         `json:"size_note,omitempty"`
+	Graph      GraphReport    `json:"graph"`
+	Checkpoint CheckpointInfo `json:"checkpoint"`
+	// SessionCreate is per network (graph build + ORT session creation);
+	// LoadTotal adds header parsing and detection.
+	SessionCreate map[string]float64 `json:"session_create_s"`
+	LoadTotal     float64            `json:"load_total_s"`
+	TextEncode    float64            `json:"text_encode_s"`
+	// UNetStep is keyed "WxH" (image size): the batch-2 call of one step.
+	UNetStep  map[string]Timing `json:"unet_step_batch2_s"`
+	VAEDecode Timing            `json:"vae_decode_s"`
+	EndToEnd  EndToEnd          `json:"end_to_end"`
+	// PeakDeviceMemMB is nil on CPU (and when nvidia-smi is unavailable).
+	PeakDeviceMemMB *int64 `json:"peak_device_mem_mb"`
+	// PeakHostMemMB is VmHWM, the process's peak resident set.
+	PeakHostMemMB int64   `json:"peak_host_mem_mb"`
+	TotalSeconds  float64 `json:"total_s"`
+}
+
+// GraphReport names the graph forms and session settings used.
+type GraphReport struct {
+	DType      string `json:"dtype"`
+	VAEDType   string `json:"vae_dtype"`
+	Fused      bool   `json:"cuda_fusions"`
+	PreferNHWC bool   `json:"prefer_nhwc"`
+	Threads    int    `json:"threads"`
+}
+
+// CheckpointInfo describes the synthetic checkpoint.
+type CheckpointInfo struct {
+	Path      string  `json:"path"`
+	Bytes     int64   `json:"bytes"`
+	Generated bool    `json:"generated"`
+	Generate  float64 `json:"generate_s"`
+}
+
+// Timing is a warm-up run and the median of the timed runs after it.
+type Timing struct {
+	Resolution string  `json:"resolution,omitempty"`
+	First      float64 `json:"first_s"`
+	Median     float64 `json:"median_s"`
+	Runs       int     `json:"runs"`
+}
+
+// EndToEnd is one text-to-image generation with warm sessions.
+type EndToEnd struct {
+	Resolution string  `json:"resolution"`
+	Steps      int     `json:"steps"`
+	Sampler    string  `json:"sampler"`
+	Scheduler  string  `json:"scheduler"`
+	CFG        float64 `json:"cfg"`
+	Batch      int     `json:"batch"`
+	Seconds    float64 `json:"seconds"`
+}
+
+// Prompts of the end-to-end run (any text works: the weights are random).
+const (
+	benchPositive = "1girl, green hair, sweater, looking at viewer, upper body, beanie, outdoors, night, turtleneck, masterpiece"
+	benchNegative = "lowres, bad anatomy, bad hands, text, error, worst quality, low quality, blurry"
+)
+
+// Run generates (or reuses) the checkpoint and measures everything Result
+// holds. ORT is initialised from o.ORTLib.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	start := time.Now()
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dev, err := parseDevice(o.Device)
+	if err != nil {
+		return nil, err
+	}
+	mainG, vaeG, err := o.graphs(dev)
+	if err != nil {
+		return nil, err
+	}
+	if err := ort.Init(ort.LibraryPath(o.ORTLib)); err != nil {
+		return nil, err
+	}
+	res := &Result{Device: dev.name, DeviceName: cpuName(), ORTVersion: ort.Version(), Size: o.Size,
+		SessionCreate: map[string]float64{}, UNetStep: map[string]Timing{}}
+	rt := o.runtime(dev)
+	res.Graph = GraphReport{DType: mainG.DType.String(), VAEDType: vaeG.DType.String(), Fused: mainG.CUDAOnly(),
+		PreferNHWC: rt.PreferNHWC, Threads: o.Threads}
+	var poller *gpuPoller
+	if dev.provider == ort.CUDA {
+		if gi, ok := queryGPU(dev.id); ok {
+			res.DeviceName, res.Driver = gi.Name, &gi.Driver
+		}
+		poller = startGPUPoller(dev.id, 200*time.Millisecond)
+		defer func() {
+			if poller != nil {
+				poller.stop()
+			}
+		}()
+	}
+	if o.Size == sdxl.SynthSmall {
+		res.SizeNote = fmt.Sprintf("small: the reduced model of sdxl.SmallConfig (UNet 32/64/128 channels, depth-1 transformers, 4-layer text encoders, 32-channel VAE); image sizes are the reference 1024x1024 and 832x1216 divided by %d", smallScale)
+	}
+	path, err := ensureCheckpoint(o, &res.Checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	p, closeAll, err := load(path, o, dev, rt, mainG, vaeG, res)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll()
+	if err := measure(ctx, p, o, res); err != nil {
+		return nil, err
+	}
+	if poller != nil {
+		res.PeakDeviceMemMB = poller.stop()
+		poller = nil
+	}
+	res.PeakHostMemMB = procStatusMB("VmHWM")
+	res.TotalSeconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// ensureCheckpoint returns the cached checkpoint of o.Size, writing it on
+// first use. The name carries a format version: bump it when the generator
+// changes what it writes.
+func ensureCheckpoint(o Options, info *CheckpointInfo) (string, error) {
+	sc, err := sdxl.SynthConfigByName(o.Size)
+	if err != nil {
+		return "", fmt.Errorf("bench: %w", err)
+	}
+	if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
+		return "", fmt.Errorf("bench: cache: %w", err)
+	}
+	path := filepath.Join(o.CacheDir, fmt.Sprintf("synthetic-%s-v1-seed%d.safetensors", o.Size, sc.Seed))
+	info.Path = path
+	if st, err := os.Stat(path); err == nil {
+		info.Bytes = st.Size()
+		return path, nil
+	}
+	fmt.Fprintf(o.Log, "bench: writing the %s synthetic checkpoint to %s\n", o.Size, path)
+	start := time.Now()
+	n, err := sdxl.WriteSynthetic(path, sc)
+	if err != nil {
+		return "", fmt.Errorf("bench: %w", err)
+	}
+	info.Bytes, info.Generated, info.Generate = n, true, time.Since(start).Seconds()
+	return path, nil
+}
+
+// load opens the checkpoint (twice when the VAE runs in another precision)
+// and creates every session, timing each.
+func load(path string, o Options, dev device, rt ort.Options, mainG, vaeG sdxl.GraphOptions, res *Result) (*Pipeline, func(), error) {
+	start := time.Now()
+	cache := ort.NewCache()
+	m, err := sdxl.Load(path, sdxl.Options{Graph: mainG, Runtime: rt, Cache: cache, Device: dev.name})
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &Pipeline{Model: m, VAE: m}
+	closeAll := func() { p.Model.Close(); p.VAE.Close() }
+	if vaeG != mainG {
+		if p.VAE, err = sdxl.Load(path, sdxl.Options{Graph: vaeG, Runtime: rt, Cache: cache, Device: dev.name}); err != nil {
+			m.Close()
+			return nil, nil, err
+		}
+	}
+	nets := []struct {
+		m    *sdxl.Model
+		name string
+	}{{m, sdxl.NetCLIPL}, {m, sdxl.NetCLIPG}, {m, sdxl.NetUNet}, {p.VAE, sdxl.NetVAEDecoder}}
+	for _, n := range nets {
+		fmt.Fprintf(o.Log, "bench: creating the %s session\n", n.name)
+		t := time.Now()
+		if err := n.m.Prepare(n.name); err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		res.SessionCreate[n.name] = time.Since(t).Seconds()
+	}
+	res.LoadTotal = time.Since(start).Seconds()
+	return p, closeAll, nil
+}
+
+// measure runs the timed parts: text encoding, UNet steps, VAE decode and
+// the end-to-end generation.
+func measure(ctx context.Context, p *Pipeline, o Options, res *Result) error {
+	t := time.Now()
+	pos, err := p.Encode(ctx, benchPositive, o.Width, o.Height)
+	if err != nil {
+		return err
+	}
+	neg, err := p.Encode(ctx, benchNegative, o.Width, o.Height)
+	if err != nil {
+		return err
+	}
+	res.TextEncode = time.Since(t).Seconds() / 2
+	sizes := [][2]int{}
+	for _, s := range referenceSizes {
+		w, h := o.scaled(s)
+		sizes = append(sizes, [2]int{w, h})
+	}
+	if !slices.Contains(sizes, [2]int{o.Width, o.Height}) {
+		sizes = append(sizes, [2]int{o.Width, o.Height})
+	}
+	for _, s := range sizes {
+		fmt.Fprintf(o.Log, "bench: UNet step at %dx%d\n", s[0], s[1])
+		tm, err := timeUNet(ctx, p, pos, neg, s[0], s[1], o.Runs)
+		if err != nil {
+			return err
+		}
+		res.UNetStep[tm.Resolution] = tm
+	}
+	fmt.Fprintf(o.Log, "bench: VAE decode at %dx%d\n", o.Width, o.Height)
+	if res.VAEDecode, err = timeDecode(ctx, p, o.Width, o.Height, o.Runs); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Log, "bench: %d euler_ancestral steps end to end\n", o.Steps)
+	r := Request{Positive: benchPositive, Negative: benchNegative, Width: o.Width, Height: o.Height,
+		Steps: o.Steps, CFG: 6, Seed: 0, Sampler: "euler_ancestral", Scheduler: "normal"}
+	t = time.Now()
+	if _, err := p.Generate(ctx, r); err != nil {
+		return err
+	}
+	res.EndToEnd = EndToEnd{Resolution: resolution(o.Width, o.Height), Steps: o.Steps, Sampler: r.Sampler,
+		Scheduler: r.Scheduler, CFG: r.CFG, Batch: 1, Seconds: time.Since(t).Seconds()}
+	return nil
+}
+
+func resolution(w, h int) string { return fmt.Sprintf("%dx%d", w, h) }
+
+// timeUNet times the CFG pair (batch 2) at a w×h image.
+func timeUNet(ctx context.Context, p *Pipeline, pos, neg Cond, w, h, runs int) (Timing, error) {
+	x := randomLatent(2, p.Model.Config.UNet.InChannels, h/8, w/8)
+	net := unetNet{p.Model}
+	return timeRuns(resolution(w, h), runs, func() error {
+		_, err := net.Predict(ctx, x, 500, []any{pos, neg})
+		return err
+	})
+}
+
+// timeDecode times decoding one latent of a w×h image.
+func timeDecode(ctx context.Context, p *Pipeline, w, h, runs int) (Timing, error) {
+	z := randomLatent(1, p.VAE.Config.VAE.ZChannels, h/8, w/8)
+	return timeRuns(resolution(w, h), runs, func() error {
+		_, err := p.Decode(ctx, z)
+		return err
+	})
+}
+
+func timeRuns(res string, runs int, f func() error) (Timing, error) {
+	t := time.Now()
+	if err := f(); err != nil {
+		return Timing{}, err
+	}
+	tm := Timing{Resolution: res, First: time.Since(t).Seconds(), Runs: runs}
+	ds := make([]float64, runs)
+	for i := range ds {
+		t := time.Now()
+		if err := f(); err != nil {
+			return Timing{}, err
+		}
+		ds[i] = time.Since(t).Seconds()
+	}
+	slices.Sort(ds)
+	tm.Median = ds[len(ds)/2]
+	return tm, nil
+}
+
+// randomLatent is a deterministic N(0,1) latent.
+func randomLatent(shape ...int) *tensor.Tensor {
+	r := rand.New(rand.NewPCG(7, 11))
+	t := tensor.New(shape...)
+	for i := range t.Data {
+		t.Data[i] = float32(r.NormFloat64())
+	}
+	return t
+}
