@@ -113,17 +113,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := ort.Init(ort.LibraryPath(o.ORTLib)); err != nil {
 		return nil, err
 	}
-	res := &Result{Device: dev.name, DeviceName: cpuName(), ORTVersion: ort.Version(), Size: o.Size,
+	res := &Result{Device: dev.Name(), DeviceName: cpuName(), ORTVersion: ort.Version(), Size: o.Size,
 		SessionCreate: map[string]float64{}, UNetStep: map[string]Timing{}}
 	rt := o.runtime(dev)
 	res.Graph = GraphReport{DType: mainG.DType.String(), VAEDType: vaeG.DType.String(), Fused: mainG.CUDAOnly(),
 		PreferNHWC: rt.PreferNHWC, Threads: o.Threads}
 	var poller *gpuPoller
-	if dev.provider == ort.CUDA {
-		if gi, ok := queryGPU(dev.id); ok {
+	if dev.Provider == ort.CUDA {
+		if gi, ok := queryGPU(dev.ID); ok {
 			res.DeviceName, res.Driver = gi.Name, &gi.Driver
 		}
-		poller = startGPUPoller(dev.id, 200*time.Millisecond)
+		poller = startGPUPoller(dev.ID, 200*time.Millisecond)
 		defer func() {
 			if poller != nil {
 				poller.stop()
@@ -183,17 +183,17 @@ func ensureCheckpoint(o Options, info *CheckpointInfo) (string, error) {
 
 // load opens the checkpoint (twice when the VAE runs in another precision)
 // and creates every session, timing each.
-func load(path string, o Options, dev device, rt ort.Options, mainG, vaeG sdxl.GraphOptions, res *Result) (*Pipeline, func(), error) {
+func load(path string, o Options, dev ort.Device, rt ort.Options, mainG, vaeG sdxl.GraphOptions, res *Result) (*Pipeline, func(), error) {
 	start := time.Now()
 	cache := ort.NewCache()
-	m, err := sdxl.Load(path, sdxl.Options{Graph: mainG, Runtime: rt, Cache: cache, Device: dev.name})
+	m, err := sdxl.Load(path, sdxl.Options{Graph: mainG, Runtime: rt, Cache: cache, Device: dev.Name()})
 	if err != nil {
 		return nil, nil, err
 	}
 	p := &Pipeline{Model: m, VAE: m}
 	closeAll := func() { p.Model.Close(); p.VAE.Close() }
 	if vaeG != mainG {
-		if p.VAE, err = sdxl.Load(path, sdxl.Options{Graph: vaeG, Runtime: rt, Cache: cache, Device: dev.name}); err != nil {
+		if p.VAE, err = sdxl.Load(path, sdxl.Options{Graph: vaeG, Runtime: rt, Cache: cache, Device: dev.Name()}); err != nil {
 			m.Close()
 			return nil, nil, err
 		}

@@ -36,7 +36,7 @@ func TestOptions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.o.CacheDir = t.TempDir()
 			o, err := tc.o.withDefaults()
-			var d device
+			var d ort.Device
 			if err == nil {
 				d, err = parseDevice(o.Device)
 			}
@@ -62,8 +62,8 @@ func TestOptions(t *testing.T) {
 					break
 				}
 			}
-			if (d.provider == ort.CUDA) != strings.HasPrefix(tc.o.Device, "cuda") {
-				t.Errorf("provider %s for device %q", d.provider, tc.o.Device)
+			if (d.Provider == ort.CUDA) != strings.HasPrefix(tc.o.Device, "cuda") {
+				t.Errorf("provider %s for device %q", d.Provider, tc.o.Device)
 			}
 		})
 	}

@@ -130,25 +130,13 @@ func ParseResolution(s string) (w, h int, err error) {
 }
 
 // device is a parsed --device.
-type device struct {
-	name     string // "cpu" or "cuda:N"
-	provider ort.Provider
-	id       int
-}
-
-func parseDevice(s string) (device, error) {
-	switch {
-	case s == "cpu":
-		return device{name: "cpu", provider: ort.CPU}, nil
-	case s == "cuda":
-		return device{name: "cuda:0", provider: ort.CUDA}, nil
-	case strings.HasPrefix(s, "cuda:"):
-		id, err := strconv.Atoi(s[len("cuda:"):])
-		if err == nil && id >= 0 {
-			return device{name: s, provider: ort.CUDA, id: id}, nil
-		}
+// parseDevice reads --device ("cpu", "cuda", "cuda:N").
+func parseDevice(s string) (ort.Device, error) {
+	d, err := ort.ParseDevice(s)
+	if err != nil {
+		return d, fmt.Errorf("bench: %w", err)
 	}
-	return device{}, fmt.Errorf("bench: device %q: want cpu, cuda or cuda:N", s)
+	return d, nil
 }
 
 func parseDType(s string) (onnx.DataType, error) {
@@ -162,9 +150,9 @@ func parseDType(s string) (onnx.DataType, error) {
 }
 
 // graphs picks the graph options of the UNet/text model and of the VAE.
-func (o Options) graphs(d device) (main, vae sdxl.GraphOptions, err error) {
+func (o Options) graphs(d ort.Device) (main, vae sdxl.GraphOptions, err error) {
 	dt, vdt := onnx.Float, onnx.Float
-	if d.provider == ort.CUDA {
+	if d.Provider == ort.CUDA {
 		dt = onnx.Float16
 	}
 	if o.DType != "" {
@@ -172,7 +160,7 @@ func (o Options) graphs(d device) (main, vae sdxl.GraphOptions, err error) {
 			return main, vae, err
 		}
 	}
-	if d.provider == ort.CPU {
+	if d.Provider == ort.CPU {
 		vdt = dt
 	}
 	if o.VAEDType != "" {
@@ -181,7 +169,7 @@ func (o Options) graphs(d device) (main, vae sdxl.GraphOptions, err error) {
 		}
 	}
 	main, vae = sdxl.GraphOptions{DType: dt}, sdxl.GraphOptions{DType: vdt}
-	if d.provider == ort.CUDA && !o.Plain {
+	if d.Provider == ort.CUDA && !o.Plain {
 		main, vae = sdxl.CUDAGraphOptions(), sdxl.CUDAGraphOptions()
 		main.DType, vae.DType = dt, vdt
 	}
@@ -189,9 +177,9 @@ func (o Options) graphs(d device) (main, vae sdxl.GraphOptions, err error) {
 }
 
 // runtime is the ORT session configuration for d.
-func (o Options) runtime(d device) ort.Options {
-	rt := ort.Options{Provider: d.provider, Threads: o.Threads, DeviceID: d.id, PreferNHWC: o.NHWC && d.provider == ort.CUDA}
-	if d.provider == ort.CPU {
+func (o Options) runtime(d ort.Device) ort.Options {
+	rt := ort.Options{Provider: d.Provider, Threads: o.Threads, DeviceID: d.ID, PreferNHWC: o.NHWC && d.Provider == ort.CUDA}
+	if d.Provider == ort.CPU {
 		// Each fp32 CPU session folds the weight casts once; prepacked
 		// copies would double the weights again.
 		rt.DisablePrepacking = o.Size == sdxl.SynthSDXL

@@ -5,8 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"sumi/model/sdxl"
 	"sumi/nodes/modelnodes"
@@ -41,27 +39,14 @@ func (ff *folderFlags) modelOptions(log io.Writer) (modelnodes.CacheOptions, err
 		}
 		return cudaOptions(base, 0), nil
 	}
-	id, err := cudaID(dev)
-	if err != nil {
-		return base, err
+	d, err := ort.ParseDevice(dev)
+	if err != nil || d.Provider != ort.CUDA {
+		return base, fmt.Errorf("sumi: --device %q: want auto, cpu, cuda or cuda:N", dev)
 	}
-	if err := probeCUDA(lib, id); err != nil {
+	if err := probeCUDA(lib, d.ID); err != nil {
 		return base, fmt.Errorf("sumi: --device %s: %w (install the provider with `make ort-cuda`; CUDA 13, cuBLAS and cuRAND must be on the loader path)", dev, err)
 	}
-	return cudaOptions(base, id), nil
-}
-
-// cudaID parses "cuda" or "cuda:N".
-func cudaID(dev string) (int, error) {
-	if dev == "cuda" {
-		return 0, nil
-	}
-	if n, ok := strings.CutPrefix(dev, "cuda:"); ok {
-		if id, err := strconv.Atoi(n); err == nil && id >= 0 {
-			return id, nil
-		}
-	}
-	return 0, fmt.Errorf("sumi: --device %q: want auto, cpu, cuda or cuda:N", dev)
+	return cudaOptions(base, d.ID), nil
 }
 
 // cudaOptions runs the UNet and text encoders as float16 graphs with the
@@ -71,7 +56,7 @@ func cudaOptions(base modelnodes.CacheOptions, id int) modelnodes.CacheOptions {
 	base.Graph = sdxl.CUDAGraphOptions()
 	base.VAEGraph = &vae
 	base.Runtime = ort.Options{Provider: ort.CUDA, DeviceID: id, PreferNHWC: true}
-	base.Device = fmt.Sprintf("cuda:%d", id)
+	base.Device = ort.Device{Provider: ort.CUDA, ID: id}.Name()
 	return base
 }
 
