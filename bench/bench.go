@@ -7,7 +7,11 @@
 //
 // It reports session creation per network, the batch-2 UNet step (the CFG
 // pair) at 1024² and 832×1216, VAE decode, an end-to-end euler_ancestral
-// run with CFG, and peak host and device memory. Pipeline is the
+// run with CFG split into text, UNet, host and decode time, the overheads
+// that say whether device-resident steps would pay (a do-nothing call with
+// the UNet's inputs and output; back-to-back steps with the device's
+// utilization), and peak host and device memory. Options.CUDAGraph times
+// the UNet step replayed from a CUDA graph instead. Pipeline is the
 // text-to-image path it times, also used by the precision tests.
 package bench
 
@@ -45,6 +49,8 @@ type Result struct {
 	UNetStep  map[string]Timing `json:"unet_step_batch2_s"`
 	VAEDecode Timing            `json:"vae_decode_s"`
 	EndToEnd  EndToEnd          `json:"end_to_end"`
+	// Overheads say what device-resident steps would save.
+	Overheads *Overheads `json:"overheads"`
 	// PeakDeviceMemMB is nil on CPU (and when nvidia-smi is unavailable).
 	PeakDeviceMemMB *int64 `json:"peak_device_mem_mb"`
 	// PeakHostMemMB is VmHWM, the process's peak resident set.
@@ -58,6 +64,7 @@ type GraphReport struct {
 	VAEDType   string `json:"vae_dtype"`
 	Fused      bool   `json:"cuda_fusions"`
 	PreferNHWC bool   `json:"prefer_nhwc"`
+	CUDAGraph  bool   `json:"cuda_graph"`
 	Threads    int    `json:"threads"`
 }
 
@@ -77,7 +84,9 @@ type Timing struct {
 	Runs       int     `json:"runs"`
 }
 
-// EndToEnd is one text-to-image generation with warm sessions.
+// EndToEnd is one text-to-image generation with warm sessions. Seconds is
+// the sum of its parts: both prompts encoded, sampling (UNet calls plus the
+// host work between them) and the VAE decode.
 type EndToEnd struct {
 	Resolution string  `json:"resolution"`
 	Steps      int     `json:"steps"`
@@ -86,6 +95,15 @@ type EndToEnd struct {
 	CFG        float64 `json:"cfg"`
 	Batch      int     `json:"batch"`
 	Seconds    float64 `json:"seconds"`
+	Text       float64 `json:"text_s"`
+	Sampling   float64 `json:"sampling_s"`
+	// UNet is the time inside the UNet calls of sampling (conversion to
+	// the compute type, Run with its copies, conversion back).
+	UNet float64 `json:"unet_s"`
+	// Host is sampling minus UNet: the sampler's arithmetic, noise, CFG,
+	// progress, packing the batch.
+	Host   float64 `json:"host_s"`
+	Decode float64 `json:"decode_s"`
 }
 
 // Prompts of the end-to-end run (any text works: the weights are random).
@@ -117,7 +135,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		SessionCreate: map[string]float64{}, UNetStep: map[string]Timing{}}
 	rt := o.runtime(dev)
 	res.Graph = GraphReport{DType: mainG.DType.String(), VAEDType: vaeG.DType.String(), Fused: mainG.CUDAOnly(),
-		PreferNHWC: rt.PreferNHWC, Threads: o.Threads}
+		PreferNHWC: rt.PreferNHWC, CUDAGraph: rt.EnableCUDAGraph, Threads: o.Threads}
 	var poller *gpuPoller
 	if dev.Provider == ort.CUDA {
 		if gi, ok := queryGPU(dev.ID); ok {
@@ -137,12 +155,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, closeAll, err := load(path, o, dev, rt, mainG, vaeG, res)
-	if err != nil {
-		return nil, err
+	if o.CUDAGraph {
+		err = measureCUDAGraph(ctx, path, o, dev, rt, mainG, res)
+	} else {
+		err = loadAndMeasure(ctx, path, o, dev, rt, mainG, vaeG, res, poller)
 	}
-	defer closeAll()
-	if err := measure(ctx, p, o, res); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if poller != nil {
@@ -152,6 +170,50 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.PeakHostMemMB = procStatusMB("VmHWM")
 	res.TotalSeconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+func loadAndMeasure(ctx context.Context, path string, o Options, dev ort.Device, rt ort.Options, mainG, vaeG sdxl.GraphOptions, res *Result, poller *gpuPoller) error {
+	p, closeAll, err := load(path, o, dev, rt, mainG, vaeG, res)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	return measure(ctx, p, o, res, runEnv{rt: rt, dt: mainG.DType, poller: poller})
+}
+
+// measureCUDAGraph times the UNet step at the end-to-end size with the
+// provider's CUDA graph capture on. ORT captures on an early Run and then
+// replays the captured kernels on the device buffers of that Run, without
+// copying new host inputs in (it needs device-bound inputs, which the Go
+// binding cannot give), so the outputs are stale: only the time is
+// meaningful. Compared with the ordinary step it says what launch gaps and
+// per-Run host work cost. Text encoders, VAE and the end-to-end run are
+// skipped (random conditioning stands in).
+func measureCUDAGraph(ctx context.Context, path string, o Options, dev ort.Device, rt ort.Options, g sdxl.GraphOptions, res *Result) error {
+	start := time.Now()
+	m, err := sdxl.Load(path, sdxl.Options{Graph: g, Runtime: rt, Cache: ort.NewCache(), Device: dev.Name()})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	fmt.Fprintf(o.Log, "bench: creating the unet session (CUDA graph capture on)\n")
+	t := time.Now()
+	if err := m.Prepare(sdxl.NetUNet); err != nil {
+		return err
+	}
+	res.SessionCreate[sdxl.NetUNet] = time.Since(t).Seconds()
+	res.LoadTotal = time.Since(start).Seconds()
+	u := m.Config.UNet
+	cond := func() Cond {
+		return Cond{Context: randomLatent(1, 77, u.ContextDim), Y: randomLatent(1, max(u.ADMInChannels, 1))}
+	}
+	p := &Pipeline{Model: m}
+	tm, err := timeUNet(ctx, p, cond(), cond(), o.Width, o.Height, o.Runs)
+	if err != nil {
+		return err
+	}
+	res.UNetStep[tm.Resolution] = tm
+	return nil
 }
 
 // ensureCheckpoint returns the cached checkpoint of o.Size, writing it on
@@ -217,7 +279,7 @@ func load(path string, o Options, dev ort.Device, rt ort.Options, mainG, vaeG sd
 
 // measure runs the timed parts: text encoding, UNet steps, VAE decode and
 // the end-to-end generation.
-func measure(ctx context.Context, p *Pipeline, o Options, res *Result) error {
+func measure(ctx context.Context, p *Pipeline, o Options, res *Result, env runEnv) error {
 	t := time.Now()
 	pos, err := p.Encode(ctx, benchPositive, o.Width, o.Height)
 	if err != nil {
@@ -248,16 +310,51 @@ func measure(ctx context.Context, p *Pipeline, o Options, res *Result) error {
 	if res.VAEDecode, err = timeDecode(ctx, p, o.Width, o.Height, o.Runs); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Log, "bench: %d euler_ancestral steps end to end\n", o.Steps)
-	r := Request{Positive: benchPositive, Negative: benchNegative, Width: o.Width, Height: o.Height,
-		Steps: o.Steps, CFG: 6, Seed: 0, Sampler: "euler_ancestral", Scheduler: "normal"}
-	t = time.Now()
-	if _, err := p.Generate(ctx, r); err != nil {
+	if err := measureOverheads(ctx, p, o, res, env, pos, neg); err != nil {
 		return err
 	}
-	res.EndToEnd = EndToEnd{Resolution: resolution(o.Width, o.Height), Steps: o.Steps, Sampler: r.Sampler,
-		Scheduler: r.Scheduler, CFG: r.CFG, Batch: 1, Seconds: time.Since(t).Seconds()}
-	return nil
+	fmt.Fprintf(o.Log, "bench: %d euler_ancestral steps end to end\n", o.Steps)
+	res.EndToEnd, err = endToEnd(ctx, p, o)
+	return err
+}
+
+// endToEnd times Pipeline.Generate's three parts back to back.
+func endToEnd(ctx context.Context, p *Pipeline, o Options) (EndToEnd, error) {
+	r := Request{Positive: benchPositive, Negative: benchNegative, Width: o.Width, Height: o.Height,
+		Steps: o.Steps, CFG: 6, Seed: 0, Sampler: "euler_ancestral", Scheduler: "normal"}
+	e := EndToEnd{Resolution: resolution(o.Width, o.Height), Steps: o.Steps, Sampler: r.Sampler,
+		Scheduler: r.Scheduler, CFG: r.CFG, Batch: 1}
+	t := time.Now()
+	pos, err := p.Encode(ctx, r.Positive, r.Width, r.Height)
+	if err != nil {
+		return e, err
+	}
+	neg, err := p.Encode(ctx, r.Negative, r.Width, r.Height)
+	if err != nil {
+		return e, err
+	}
+	e.Text = since(&t)
+	p.UNetSpent = 0
+	latent, err := p.Sample(ctx, r, pos, neg)
+	if err != nil {
+		return e, err
+	}
+	e.Sampling, e.UNet = since(&t), p.UNetSpent.Seconds()
+	e.Host = e.Sampling - e.UNet
+	if _, err := p.Decode(ctx, latent); err != nil {
+		return e, err
+	}
+	e.Decode = since(&t)
+	e.Seconds = e.Text + e.Sampling + e.Decode
+	return e, nil
+}
+
+// since returns the seconds since *t and moves *t to now.
+func since(t *time.Time) float64 {
+	now := time.Now()
+	d := now.Sub(*t).Seconds()
+	*t = now
+	return d
 }
 
 func resolution(w, h int) string { return fmt.Sprintf("%dx%d", w, h) }
@@ -265,7 +362,7 @@ func resolution(w, h int) string { return fmt.Sprintf("%dx%d", w, h) }
 // timeUNet times the CFG pair (batch 2) at a w×h image.
 func timeUNet(ctx context.Context, p *Pipeline, pos, neg Cond, w, h, runs int) (Timing, error) {
 	x := randomLatent(2, p.Model.Config.UNet.InChannels, h/8, w/8)
-	net := unetNet{p.Model}
+	net := unetNet{m: p.Model}
 	return timeRuns(resolution(w, h), runs, func() error {
 		_, err := net.Predict(ctx, x, 500, []any{pos, neg})
 		return err

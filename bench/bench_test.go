@@ -31,6 +31,7 @@ func TestOptions(t *testing.T) {
 		{name: "bad dtype", o: Options{DType: "bf16"}, err: "dtype"},
 		{name: "bad resolution", o: Options{Width: 100, Height: 64}, err: "multiples of 8"},
 		{name: "bad steps", o: Options{Steps: -1}, err: "steps"},
+		{name: "cuda graph on cpu", o: Options{CUDAGraph: true}, err: "cuda-graph"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,7 +115,7 @@ func BenchmarkUNetStepSmall(b *testing.B) {
 				b.Fatal(err)
 			}
 			x := randomLatent(2, 4, 16, 16)
-			net := unetNet{m}
+			net := unetNet{m: m}
 			if _, err := net.Predict(ctx, x, 500, []any{pos, pos}); err != nil {
 				b.Fatal(err)
 			}

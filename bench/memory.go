@@ -63,6 +63,7 @@ type gpuPoller struct {
 	peak     int64 // MiB, this process
 	seen     bool
 	devPeak  int64 // MiB, device memory.used
+	util     []utilSample
 	cancel   context.CancelFunc
 	done     chan struct{}
 }
@@ -70,7 +71,7 @@ type gpuPoller struct {
 func startGPUPoller(id int, interval time.Duration) *gpuPoller {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &gpuPoller{id: id, cancel: cancel, done: make(chan struct{})}
-	p.baseline = p.deviceUsed()
+	p.baseline, _ = p.deviceStats()
 	go func() {
 		defer close(p.done)
 		t := time.NewTicker(interval)
@@ -87,26 +88,65 @@ func startGPUPoller(id int, interval time.Duration) *gpuPoller {
 	return p
 }
 
-// deviceUsed is the device's memory.used in MiB, -1 when unknown.
-func (p *gpuPoller) deviceUsed() int64 {
-	out, err := exec.Command("nvidia-smi", "-i", strconv.Itoa(p.id), "--query-gpu=memory.used",
+// utilSample is one reading of utilization.gpu (percent).
+type utilSample struct {
+	at  time.Time
+	pct float64
+}
+
+// deviceStats is the device's memory.used in MiB (-1 when unknown) and
+// its utilization.gpu in percent (-1 when unknown).
+func (p *gpuPoller) deviceStats() (usedMB int64, utilPct float64) {
+	out, err := exec.Command("nvidia-smi", "-i", strconv.Itoa(p.id), "--query-gpu=memory.used,utilization.gpu",
 		"--format=csv,noheader,nounits").Output()
 	if err != nil {
-		return -1
+		return -1, -1
 	}
-	mb, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-	if err != nil {
-		return -1
+	return parseStats(string(out))
+}
+
+// parseStats reads nvidia-smi's "used, util" line.
+func parseStats(line string) (usedMB int64, utilPct float64) {
+	usedMB, utilPct = -1, -1
+	f := strings.Split(strings.TrimSpace(line), ",")
+	if mb, err := strconv.ParseInt(strings.TrimSpace(f[0]), 10, 64); err == nil {
+		usedMB = mb
 	}
-	return mb
+	if len(f) > 1 {
+		if u, err := strconv.ParseFloat(strings.TrimSpace(f[1]), 64); err == nil {
+			utilPct = u
+		}
+	}
+	return usedMB, utilPct
+}
+
+// meanUtil averages the utilization samples taken between from and to.
+func (p *gpuPoller) meanUtil(from, to time.Time) (mean float64, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	sum := 0.0
+	for _, s := range p.util {
+		if !s.at.Before(from) && !s.at.After(to) {
+			sum += s.pct
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return sum / float64(n), n
 }
 
 func (p *gpuPoller) sample() {
-	if used := p.deviceUsed(); used >= 0 {
-		p.mu.Lock()
+	used, util := p.deviceStats()
+	p.mu.Lock()
+	if used >= 0 {
 		p.devPeak = max(p.devPeak, used)
-		p.mu.Unlock()
 	}
+	if util >= 0 {
+		p.util = append(p.util, utilSample{at: time.Now(), pct: util})
+	}
+	p.mu.Unlock()
 	out, err := exec.Command("nvidia-smi", "--query-compute-apps=pid,used_memory",
 		"--format=csv,noheader,nounits").Output()
 	if err != nil {

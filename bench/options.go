@@ -43,6 +43,10 @@ type Options struct {
 	Plain bool
 	// NHWC sets the CUDA provider's prefer_nhwc.
 	NHWC bool
+	// CUDAGraph measures only the UNet step, with the provider's CUDA graph
+	// capture on (see measureCUDAGraph): what removing launch gaps would
+	// save.
+	CUDAGraph bool
 	// Threads is the CPU intra-op thread count (0: ORT's default).
 	Threads int
 	// Runs is how many timed runs each step/decode measurement takes
@@ -82,6 +86,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Width < 64 || o.Height < 64 || o.Width%8 != 0 || o.Height%8 != 0 || o.Width > 8192 || o.Height > 8192 {
 		return o, fmt.Errorf("bench: resolution %dx%d: want multiples of 8 in 64..8192", o.Width, o.Height)
+	}
+	if o.CUDAGraph && !strings.HasPrefix(o.Device, "cuda") {
+		return o, fmt.Errorf("bench: --cuda-graph needs a cuda device, not %q", o.Device)
 	}
 	if o.CacheDir == "" {
 		dir, err := defaultCacheDir()
@@ -178,7 +185,8 @@ func (o Options) graphs(d ort.Device) (main, vae sdxl.GraphOptions, err error) {
 
 // runtime is the ORT session configuration for d.
 func (o Options) runtime(d ort.Device) ort.Options {
-	rt := ort.Options{Provider: d.Provider, Threads: o.Threads, DeviceID: d.ID, PreferNHWC: o.NHWC && d.Provider == ort.CUDA}
+	rt := ort.Options{Provider: d.Provider, Threads: o.Threads, DeviceID: d.ID, PreferNHWC: o.NHWC && d.Provider == ort.CUDA,
+		EnableCUDAGraph: o.CUDAGraph && d.Provider == ort.CUDA}
 	if d.Provider == ort.CPU {
 		// Each fp32 CPU session folds the weight casts once; prepacked
 		// copies would double the weights again.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"sumi/model/sdxl"
 	"sumi/sampling"
@@ -20,6 +21,10 @@ type Pipeline struct {
 	// VAE decodes; nil means Model. A separate model lets the VAE run in
 	// another precision (SDXL's VAE overflows in float16).
 	VAE *sdxl.Model
+	// UNetSpent accumulates the wall time of the UNet calls Sample makes
+	// (input conversion, Run, output conversion): the rest of a sampling
+	// run is host work. Not safe for concurrent Samples.
+	UNetSpent time.Duration
 }
 
 // Request is one generation. Width and Height are EmptyLatentImage's
@@ -63,7 +68,7 @@ func (p *Pipeline) Sample(ctx context.Context, r Request, pos, neg Cond) (*tenso
 	if r.Width < 8 || r.Height < 8 {
 		return nil, fmt.Errorf("bench: image size %dx%d below 8 pixels", r.Width, r.Height)
 	}
-	model := &sampling.NetModel{Net: unetNet{p.Model}, Sampling: sampling.NewDiscrete(false), Prediction: sampling.PredictEps}
+	model := &sampling.NetModel{Net: unetNet{p.Model, &p.UNetSpent}, Sampling: sampling.NewDiscrete(false), Prediction: sampling.PredictEps}
 	latent := sampling.Latent{Samples: tensor.New(1, p.Model.Config.UNet.InChannels, r.Height/8, r.Width/8)}
 	return sampling.KSampler(ctx, model, r.Seed, r.Steps, r.CFG, r.Sampler, r.Scheduler, pos, neg, latent, 1)
 }
@@ -97,7 +102,10 @@ func (p *Pipeline) Generate(ctx context.Context, r Request) (*tensor.Tensor, err
 // unetNet adapts the UNet to sampling.Network: x holds one equal chunk per
 // conditioning, and all chunks go through the UNet in one call when their
 // contexts have the same length (the usual CFG pair: batch 2).
-type unetNet struct{ m *sdxl.Model }
+type unetNet struct {
+	m     *sdxl.Model
+	spent *time.Duration // nil: not timed
+}
 
 func (n unetNet) Predict(ctx context.Context, xIn *tensor.Tensor, t float64, conds []any) (*tensor.Tensor, error) {
 	cs := make([]Cond, len(conds))
@@ -152,7 +160,12 @@ func (n unetNet) run(ctx context.Context, x *tensor.Tensor, t float64, cs []Cond
 	for i := range ts {
 		ts[i] = t
 	}
-	return n.m.UNet(ctx, x, ts, stack(ctxs), stack(ys))
+	start := time.Now()
+	eps, err := n.m.UNet(ctx, x, ts, stack(ctxs), stack(ys))
+	if n.spent != nil {
+		*n.spent += time.Since(start)
+	}
+	return eps, err
 }
 
 // stack concatenates tensors of shape [1,...] along the first axis.

@@ -162,6 +162,10 @@ func ToFloat32(dt DType, b []byte) ([]float32, error) {
 		return nil, fmt.Errorf("%d bytes is not a whole number of %s elements", len(b), dt)
 	}
 	out := make([]float32, len(b)/size)
+	if dt == F16 {
+		DecodeFloat16(out, b)
+		return out, nil
+	}
 	le := binary.LittleEndian
 	for i := range out {
 		p := b[i*size:]

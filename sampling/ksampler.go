@@ -167,11 +167,32 @@ func run(ctx context.Context, model Model, o *options, seed uint64, addNoise boo
 // CPU generator seeded seed+1 for the per-step noise and, for the samplers
 // that use one, a Brownian tree seeded seed over the schedule's range.
 func seedNoise(p *Params, samplerName string, shape []int, seed uint64) {
-	gen := torchrand.New(seed + 1)
-	p.Noise = func(float64, float64) *tensor.Tensor { return gen.Randn(shape...) }
+	p.Noise = drawAhead(torchrand.New(seed+1), shape)
 	if UsesBrownianNoise(samplerName) {
 		lo, hi := positiveRange(p.Sigmas)
 		p.Brownian = NewBrownianTree(shape, seed, lo, hi).Noise
+	}
+}
+
+// drawAhead is the default noise stream of gen, one tensor drawn ahead on
+// another goroutine: an ancestral step asks for noise right after its model
+// call, so drawing the next step's noise while the model runs takes the
+// randn (a few ms per step at 1024², several % of a GPU step) off the
+// critical path. The first draw starts at once, overlapping the first model
+// call. Draws happen one at a time in the original order, so the stream is
+// unchanged; the tensor drawn after the last use (or the one draw of a
+// sampler that never uses this stream) is discarded.
+func drawAhead(gen *torchrand.Generator, shape []int) NoiseSampler {
+	draw := func() chan *tensor.Tensor {
+		c := make(chan *tensor.Tensor, 1)
+		go func() { c <- gen.Randn(shape...) }()
+		return c
+	}
+	next := draw()
+	return func(float64, float64) *tensor.Tensor {
+		t := <-next
+		next = draw()
+		return t
 	}
 }
 

@@ -232,3 +232,19 @@ func TestEverySamplerRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestDrawAheadKeepsTheStream: drawing noise ahead on another goroutine must
+// give exactly the tensors, in order, that drawing on demand gives.
+func TestDrawAheadKeepsTheStream(t *testing.T) {
+	shape := []int{2, 4, 5, 7}
+	ahead := drawAhead(torchrand.New(43), shape)
+	want := torchrand.New(43)
+	for step := range 6 {
+		got, exp := ahead(0, 0), want.Randn(shape...)
+		for i := range exp.Data {
+			if got.Data[i] != exp.Data[i] {
+				t.Fatalf("step %d, element %d: %v, want %v", step, i, got.Data[i], exp.Data[i])
+			}
+		}
+	}
+}

@@ -3,35 +3,60 @@
 # network and gets files only through a size-capped copy of the working tree
 # (this workplace's device machines: 64 MiB per call, tree included).
 #
-#   tools/gpu-bench.sh pack [PART_MB]  here: make ort-cuda, build bin/sumi, pack
-#                                      sumi + the three ORT libraries as one
-#                                      xz tarball (~180 MB, the CUDA provider is
-#                                      165 MB of it) split into .gpu/part-NN
-#                                      files of PART_MB (default 12: 64 MiB per
-#                                      call less the working tree) + all.sha256
-#   tools/gpu-bench.sh stage PART      there: copy one carried part (e.g.
-#                                      .gpu/part-03) into $STAGE; one device call
-#                                      per part, back to back, while it stays warm
-#   tools/gpu-bench.sh run             there: check and unpack $STAGE, put
-#                                      PyTorch's nvidia-* CUDA 13 libraries on
-#                                      LD_LIBRARY_PATH, run the benchmarks, write
-#                                      JSON lines to $OUT (or ./gpu-bench-out)
+#   tools/gpu-bench.sh pack [PARTS]  here: make ort-cuda, build bin/sumi, xz
+#                                    the CUDA provider (165 MB of ~180) and the
+#                                    rest (sumi, core ORT), tar the two and
+#                                    split the tar into PARTS (default 3)
+#                                    .gpu/part-NN files + all.sha256 (60 MB
+#                                    each: with `slim`, tree + part < 64 MiB)
+#   tools/gpu-bench.sh slim          here, before the device calls: stop
+#                                    tracking testdata/ (43 MB) in the index
+#                                    and ignore it locally, so the travelling
+#                                    tree is ~4 MB and a part fits beside it;
+#   tools/gpu-bench.sh unslim        here, after them: track it again (the
+#                                    files never leave the working tree)
+#   tools/gpu-bench.sh stage PART    there: copy one carried part (e.g.
+#                                    .gpu/part-01) into $STAGE; one device call
+#                                    per part, back to back, while it stays warm
+#   tools/gpu-bench.sh run           there: check and unpack $STAGE, put
+#                                    PyTorch's nvidia-* CUDA 13 libraries on
+#                                    LD_LIBRARY_PATH, run the benchmarks and the
+#                                    CUDA-vs-CPU image check, write results to
+#                                    $OUT (or ./gpu-bench-out)
 #
 # .gpu/ must be ignored (echo /.gpu/ >> .git/info/exclude) and named in the
-# device call's carry list.
+# device call's carry list. One session's sequence (device time ~8–10 min):
+# pack; slim; call 1 `stage .gpu/part-00` (carry .gpu/part-00, .gpu/all.sha256);
+# call 2 `stage .gpu/part-01`; call 3 `stage .gpu/part-02 && run` (timeout
+# 600); give the machine back; unslim.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGE=${SUMI_GPU_STAGE:-/var/tmp/sumi-gpu}
 
 pack() {
-  local mb=${1:-12}
+  local parts=${1:-3} tmp
   make ort-cuda
-  CGO_ENABLED=1 go build -trimpath -o bin/sumi ./cmd/sumi
+  CGO_ENABLED=1 go build -trimpath -ldflags='-s -w' -o bin/sumi ./cmd/sumi
+  tmp=$(mktemp -d)
+  xz -T0 -9e -c .ort/libonnxruntime_providers_cuda.so >"$tmp/cuda.xz"
+  tar -cf - -C bin sumi -C ../.ort libonnxruntime.so.1 libonnxruntime_providers_shared.so | xz -T0 -9e >"$tmp/rest.tar.xz"
   rm -rf .gpu && mkdir -p .gpu
-  tar -cf - -C bin sumi -C ../.ort libonnxruntime.so.1 libonnxruntime_providers_shared.so \
-    libonnxruntime_providers_cuda.so | xz -T0 -6 >.gpu/all.tar.xz
-  (cd .gpu && sha256sum all.tar.xz >all.sha256 && split -b "${mb}M" -d -a 2 all.tar.xz part- && rm all.tar.xz)
+  tar -cf .gpu/all.tar -C "$tmp" cuda.xz rest.tar.xz
+  rm -rf "$tmp"
+  (cd .gpu && sha256sum all.tar >all.sha256 && split -n "$parts" -d -a 2 all.tar part- && rm all.tar)
   ls -la .gpu
+}
+
+slim() {
+  git rm -r -q --cached testdata
+  grep -qx '/testdata/' .git/info/exclude || echo '/testdata/' >>.git/info/exclude
+  (git ls-files -z; git ls-files -z --others --exclude-standard) | xargs -0 du -cb | tail -1
+}
+
+unslim() {
+  sed -i '/^\/testdata\/$/d' .git/info/exclude
+  git reset -q -- testdata
+  git status --short | head
 }
 
 stage() {
@@ -42,38 +67,90 @@ stage() {
 }
 
 # cuda_libs lists every folder of .so files under PyTorch's nvidia-* wheels
-# (cuBLAS, cuDNN, cuRAND, the CUDA runtime for CUDA 13).
+# (cuBLAS, cuDNN, cuFFT, cuRAND, the CUDA runtime for CUDA 13).
 cuda_libs() {
   local site
   site=$(python3 -c 'import nvidia, os; print(os.path.dirname(list(nvidia.__path__)[0]))')
   find "$site/nvidia" -name 'lib*.so*' -printf '%h\n' | sort -u | paste -sd:
 }
 
+unpack() {
+  local dir=$1
+  mkdir -p "$dir"
+  (cd "$STAGE" && cat part-* >all.tar && sha256sum -c all.sha256 && tar -xf all.tar && rm all.tar part-*)
+  xz -T0 -dc "$STAGE/cuda.xz" >"$dir/libonnxruntime_providers_cuda.so"
+  tar -xJf "$STAGE/rest.tar.xz" -C "$dir"
+}
+
+# step NAME SECONDS ARGS...: one sumi invocation under a time limit; its JSON
+# line (stdout) goes to results.jsonl, its progress to log.txt. A failing
+# step does not stop the next.
+step() {
+  local name=$1 limit=$2
+  shift 2
+  echo "== $name: sumi $*" | tee -a "$OUT/log.txt"
+  local t0=$SECONDS
+  timeout "$limit" "$SUMI" "$@" >>"${RESULT:-$OUT/results.jsonl}" 2>>"$OUT/log.txt" || echo "== $name FAILED rc=$?" | tee -a "$OUT/log.txt"
+  echo "== $name: $((SECONDS - t0)) s" | tee -a "$OUT/log.txt"
+}
+
+# image_check runs the Animagine workflow on the small synthetic checkpoint
+# on CUDA (float16 fused graphs, float32 VAE) and on the CPU (float32) and
+# compares the PNGs.
+image_check() {
+  local base=/var/tmp/sumi-base set
+  mkdir -p "$base/models/checkpoints"
+  ln -sf "$CACHE"/synthetic-small-*.safetensors "$base/models/checkpoints/small.safetensors"
+  set=(--base-directory "$base" --quiet --set 4.ckpt_name=small.safetensors --set 5.width=512 --set 5.height=512)
+  for dev in cuda cpu; do
+    rm -rf "$base/output"
+    RESULT=$OUT/log.txt step "run-$dev" 120 run --device "$dev" "${set[@]}" workflows/animagine_txt2img.api.json
+    cp "$base"/output/*.png "$OUT/small-$dev.png" || true
+  done
+  python3 - "$OUT/small-cuda.png" "$OUT/small-cpu.png" <<'EOF' | tee -a "$OUT/log.txt" || true
+import sys, numpy as np
+from PIL import Image
+a, b = (np.asarray(Image.open(p).convert("RGB")).astype(int) for p in sys.argv[1:3])
+d = np.abs(a - b)
+print(f"image check 512x512 cuda fp16 vs cpu fp32: max {d.max()} levels, mean {d.mean():.4f}, "
+      f">1 level {(d > 1).mean() * 100:.3f}%, >2 levels {(d > 2).mean() * 100:.3f}%")
+EOF
+}
+
 run() {
-  local out=${OUT:-gpu-bench-out} dir=$STAGE/unpacked
-  mkdir -p "$out" "$dir"
-  (cd "$STAGE" && cat part-* >all.tar.xz && sha256sum -c all.sha256)
-  tar -xJf "$STAGE/all.tar.xz" -C "$dir"
+  OUT=${OUT:-gpu-bench-out}
+  mkdir -p "$OUT"
+  local dir=$STAGE/unpacked
+  [ -x "$dir/sumi" ] || unpack "$dir"
   export LD_LIBRARY_PATH="$(cuda_libs):${LD_LIBRARY_PATH:-}"
   export SUMI_ORT_LIB=$dir/libonnxruntime.so.1
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/gpu.txt"
-  local cache=/var/tmp/sumi-cache
-  # Each step may fail on its own (e.g. a provider without NHWC kernels);
-  # the next still runs. 1: the CI check on this machine's CPU (proves the
-  # binary and library load here).
-  "$dir/sumi" bench -q --device cpu --size small --cache-dir "$cache" | tee "$out/cpu-small.json" || true
-  # 2. The CUDA path on the small model: provider and kernel problems, cheaply.
-  "$dir/sumi" bench --device cuda --size small --cache-dir "$cache" --runs 5 | tee "$out/cuda-small.json" || true
-  # 3. Real shapes, fused fp16 graphs, NCHW (writes the 6.9 GB checkpoint once).
-  "$dir/sumi" bench --device cuda --size sdxl --cache-dir "$cache" --runs 10 --nhwc=false | tee "$out/cuda-sdxl-nchw.json" || true
-  # 4. The same with prefer_nhwc, then without the contrib fusions (5 steps).
-  "$dir/sumi" bench -q --device cuda --size sdxl --cache-dir "$cache" --runs 10 | tee "$out/cuda-sdxl.json" || true
-  "$dir/sumi" bench -q --device cuda --size sdxl --cache-dir "$cache" --runs 5 --plain --steps 5 | tee "$out/cuda-sdxl-plain.json" || true
+  SUMI=$dir/sumi CACHE=/var/tmp/sumi-cache
+  { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true; nproc; free -g | head -2
+    ldd "$dir/libonnxruntime_providers_cuda.so" | grep -i 'not found\|cudnn\|cublas\|cudart' || true; } | tee "$OUT/gpu.txt"
+  # Provider and kernel problems show cheaply on the small model first.
+  step cuda-small 120 bench --device cuda --size small --cache-dir "$CACHE" --runs 5
+  # Which provider each node landed on (ORT's verbose log; a CPU fallback
+  # inside the UNet would cost a copy each way per step).
+  SUMI_ORT_LOG=verbose timeout 60 "$SUMI" bench -q --device cuda --size small --cache-dir "$CACHE" \
+    --steps 1 --runs 1 >/dev/null 2>/var/tmp/ort-verbose.log || true
+  grep -E 'VerifyEachNodeIsAssignedToAnEp|not assigned to the preferred' /var/tmp/ort-verbose.log |
+    head -3000 >"$OUT/placements.txt" || true
+  # Real shapes (writes the 6.9 GB checkpoint once): what `sumi serve` runs
+  # on CUDA (fused float16, prefer_nhwc, float32 VAE).
+  step cuda-sdxl 240 bench --device cuda --size sdxl --cache-dir "$CACHE" --runs 10
+  # What launch gaps cost: the UNet step replayed from a CUDA graph.
+  step cuda-sdxl-graph 120 bench -q --device cuda --size sdxl --cache-dir "$CACHE" --runs 10 --cuda-graph
+  image_check
+  # The same fused graphs without prefer_nhwc, then without the fusions.
+  step cuda-sdxl-nchw 150 bench -q --device cuda --size sdxl --cache-dir "$CACHE" --runs 10 --nhwc=false
+  step cuda-sdxl-plain 150 bench -q --device cuda --size sdxl --cache-dir "$CACHE" --runs 5 --plain --steps 5
 }
 
 case "${1:-}" in
 pack) shift; pack "$@" ;;
+slim) slim ;;
+unslim) unslim ;;
 stage) shift; stage "$@" ;;
 run) run ;;
-*) sed -n '2,20p' "$0" >&2; exit 2 ;;
+*) sed -n '2,30p' "$0" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 )
@@ -34,7 +35,23 @@ type benchReport struct {
 		Sampler    string  `json:"sampler"`
 		CFG        float64 `json:"cfg"`
 		Seconds    float64 `json:"seconds"`
+		Text       float64 `json:"text_s"`
+		Sampling   float64 `json:"sampling_s"`
+		UNet       float64 `json:"unet_s"`
+		Host       float64 `json:"host_s"`
+		Decode     float64 `json:"decode_s"`
 	} `json:"end_to_end"`
+	Overheads struct {
+		RunIO struct {
+			Median float64 `json:"median_s"`
+		} `json:"run_io_s"`
+		Share     float64 `json:"run_io_share_of_step"`
+		Sustained struct {
+			Steps    int             `json:"steps"`
+			StepMean float64         `json:"step_mean_s"`
+			GPUUtil  json.RawMessage `json:"gpu_util_pct"`
+		} `json:"sustained_unet"`
+	} `json:"overheads"`
 	PeakDeviceMemMB json.RawMessage `json:"peak_device_mem_mb"`
 	PeakHostMemMB   int64           `json:"peak_host_mem_mb"`
 }
@@ -90,6 +107,14 @@ func TestBenchSmallCPU(t *testing.T) {
 	e := r.EndToEnd
 	if e.Resolution != "128x128" || e.Steps != 25 || e.Sampler != "euler_ancestral" || e.CFG != 6 || e.Seconds <= 0 {
 		t.Errorf("end to end %+v", e)
+	}
+	parts := e.Text + e.Sampling + e.Decode
+	if e.UNet <= 0 || e.UNet > e.Sampling || e.Host < 0 || e.Text <= 0 || e.Decode <= 0 || math.Abs(parts-e.Seconds) > 1e-6 {
+		t.Errorf("end to end breakdown %+v: want positive parts summing to seconds, unet within sampling", e)
+	}
+	ov := r.Overheads
+	if ov.RunIO.Median <= 0 || ov.Share <= 0 || ov.Sustained.Steps < 3 || ov.Sustained.StepMean <= 0 || string(ov.Sustained.GPUUtil) != "null" {
+		t.Errorf("overheads %+v: want a positive io time and share, >= 3 sustained steps, no GPU utilization on CPU", ov)
 	}
 	if string(r.PeakDeviceMemMB) != "null" || r.PeakHostMemMB <= 0 {
 		t.Errorf("peak memory: device %s (want null on CPU), host %d MB", r.PeakDeviceMemMB, r.PeakHostMemMB)

@@ -16,6 +16,17 @@ import (
 // missing or broken.
 func fakeCUDALib(t *testing.T) string {
 	t.Helper()
+	lib := coreOnlyLib(t)
+	if err := os.WriteFile(filepath.Join(filepath.Dir(lib), cudaProviderLib), []byte("not a library"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return lib
+}
+
+// coreOnlyLib lays out a library folder holding only the real ORT library
+// (the installed folder may also hold `make ort-cuda`'s providers).
+func coreOnlyLib(t *testing.T) string {
+	t.Helper()
 	real, err := filepath.Abs(ort.LibraryPath(""))
 	if err != nil {
 		t.Fatal(err)
@@ -25,14 +36,11 @@ func fakeCUDALib(t *testing.T) string {
 	if err := os.Symlink(real, lib); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, cudaProviderLib), []byte("not a library"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	return lib
 }
 
 func TestModelOptionsDevice(t *testing.T) {
-	plain := ort.LibraryPath("")
+	plain := coreOnlyLib(t)
 	broken := fakeCUDALib(t)
 	tests := []struct {
 		name     string

@@ -64,6 +64,8 @@ type Model struct {
 	mu       sync.Mutex
 	closed   bool
 	variants map[string]string // patchVariant by network
+
+	unetInputs inputCache // the UNet's last context and ADM vector
 }
 
 // Load opens a checkpoint, detects its architecture and validates its

@@ -27,9 +27,9 @@ func (m *Model) UNet(ctx context.Context, x *tensor.Tensor, timesteps []float64,
 	for i, t := range timesteps {
 		ts[i] = float32(t)
 	}
-	in := []*ort.Tensor{m.input(x), ort.FromFloat32([]int64{int64(len(ts))}, ts), m.input(cond)}
+	in := []*ort.Tensor{m.input(x), ort.FromFloat32([]int64{int64(len(ts))}, ts), m.unetInputs.get("context", cond, m.input)}
 	if u.ADMInChannels > 0 {
-		in = append(in, m.input(y))
+		in = append(in, m.unetInputs.get("y", y, m.input))
 	}
 	out := m.output(x.Shape[0], u.OutChannels, x.Shape[2], x.Shape[3])
 	if err := s.Run(ctx, in, []*ort.Tensor{out}); err != nil {

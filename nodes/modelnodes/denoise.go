@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"sumi/model/sdxl"
 	"sumi/sampling"
@@ -23,6 +24,7 @@ type denoiser struct {
 	unet  unetFunc
 	ms    sampling.ModelSampling
 	vpred bool
+	conds batchConds
 }
 
 var _ sampling.Model = (*denoiser)(nil)
@@ -56,14 +58,29 @@ func (d *denoiser) Denoise(ctx context.Context, x *tensor.Tensor, sigma float64,
 	}
 	chunk := len(x.Data) / n
 	cshape := append([]int{x.Shape[0] / n}, x.Shape[1:]...)
-	var runs []toRun
-	outs := make([]*tensor.Tensor, n)
-	counts := make([]*tensor.Tensor, n)
+	lists := make([][]prepared, n)
 	for i, c := range conds {
 		list, ok := c.([]prepared)
 		if !ok {
 			return nil, fmt.Errorf("modelnodes: conditioning %d is %T", i, c)
 		}
+		lists[i] = list
+	}
+	if wholeAndPlain(lists) {
+		return d.denoisePlain(ctx, x, sigma, lists, chunk, cshape)
+	}
+	return d.denoiseWeighted(ctx, x, sigma, lists, chunk, cshape)
+}
+
+// denoiseWeighted is calc_cond_batch in general: every entry's prediction
+// weighted by its strength (faded at area edges), summed and divided by
+// the summed weights.
+func (d *denoiser) denoiseWeighted(ctx context.Context, x *tensor.Tensor, sigma float64, lists [][]prepared, chunk int, cshape []int) (*tensor.Tensor, error) {
+	n := len(lists)
+	var runs []toRun
+	outs := make([]*tensor.Tensor, n)
+	counts := make([]*tensor.Tensor, n)
+	for i, list := range lists {
 		xi := tensor.FromData(x.Data[i*chunk:(i+1)*chunk], cshape...)
 		outs[i] = tensor.New(cshape...)
 		counts[i] = tensor.New(cshape...)
@@ -93,6 +110,47 @@ func (d *denoiser) Denoise(ctx context.Context, x *tensor.Tensor, sigma float64,
 		dst := res.Data[i*chunk : (i+1)*chunk]
 		for k, v := range outs[i].Data {
 			dst[k] = v / counts[i].Data[k]
+		}
+	}
+	return res, nil
+}
+
+// wholeAndPlain reports whether every prompt is one entry over the whole
+// latent at strength 1: the usual text-to-image CFG pair.
+func wholeAndPlain(lists [][]prepared) bool {
+	for _, l := range lists {
+		if len(l) != 1 || l[0].area != nil || l[0].strength != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// denoisePlain is Denoise for wholeAndPlain prompts without the weight and
+// count tensors: with one entry of weight 1, ComfyUI's (0 + den·1) /
+// (1e-37 + 1) is den exactly in float32 (1e-37 vanishes next to 1), except
+// that adding to 0 turns −0 into +0, which is kept.
+func (d *denoiser) denoisePlain(ctx context.Context, x *tensor.Tensor, sigma float64, lists [][]prepared, chunk int, cshape []int) (*tensor.Tensor, error) {
+	runs := make([]toRun, len(lists))
+	for i, l := range lists {
+		runs[i] = toRun{x: tensor.FromData(x.Data[i*chunk:(i+1)*chunk], cshape...), cond: l[0], index: i}
+	}
+	res := tensor.New(x.Shape...)
+	for len(runs) > 0 {
+		var batch []toRun
+		batch, runs = takeBatch(runs)
+		out, err := d.apply(ctx, batch, sigma)
+		if err != nil {
+			return nil, err
+		}
+		for k, r := range batch {
+			dst := res.Data[r.index*chunk : (r.index+1)*chunk]
+			for j, v := range out[k].Data {
+				if v == 0 {
+					v = 0 // −0 → +0, as 0 + v
+				}
+				dst[j] = v
+			}
 		}
 	}
 	return res, nil
@@ -261,15 +319,10 @@ func (d *denoiser) apply(ctx context.Context, batch []toRun, sigma float64) ([]*
 		}
 	}
 	xs := make([]*tensor.Tensor, len(batch))
-	crosses := make([]*tensor.Tensor, len(batch))
-	var ys []*tensor.Tensor
 	for k, r := range batch {
 		xs[k] = r.x
-		crosses[k] = repeatRows(repeatTokens(r.cond.cross, tokens), rows)
-		if r.cond.y != nil {
-			ys = append(ys, repeatRows(r.cond.y, rows))
-		}
 	}
+	cross, y := d.conds.get(batch, tokens, rows)
 	x := catBatch(xs)
 	s := float32(sigma)
 	root := float32(math.Sqrt(float64(s*s + 1)))
@@ -282,11 +335,7 @@ func (d *denoiser) apply(ctx context.Context, batch []toRun, sigma float64) ([]*
 	for i := range ts {
 		ts[i] = t
 	}
-	var y *tensor.Tensor
-	if len(ys) > 0 {
-		y = catBatch(ys)
-	}
-	eps, err := d.unet(ctx, xIn, ts, catBatch(crosses), y)
+	eps, err := d.unet(ctx, xIn, ts, cross, y)
 	if err != nil {
 		return nil, err
 	}
@@ -308,6 +357,46 @@ func (d *denoiser) apply(ctx context.Context, batch []toRun, sigma float64) ([]*
 		out[k] = tensor.FromData(den.Data[k*n:(k+1)*n], batch[k].x.Shape...)
 	}
 	return out, nil
+}
+
+// batchConds keeps the last batch's concatenated context and ADM vector:
+// the same prompts go through the UNet on every step of a sampling run, and
+// concatenating an SDXL CFG pair's contexts copies over a megabyte a step.
+// The key holds the source tensors, so they stay alive and no new tensor
+// can take their addresses; conditioning tensors are never changed in place
+// (node outputs are cached and shared across prompts).
+type batchConds struct {
+	mu           sync.Mutex
+	key          []*tensor.Tensor // cross and y of each entry, in order
+	tokens, rows int
+	cross, y     *tensor.Tensor
+}
+
+// get returns the batch's context [N·rows, tokens, D] and ADM vector (nil
+// when the entries have none).
+func (c *batchConds) get(batch []toRun, tokens, rows int) (cross, y *tensor.Tensor) {
+	key := make([]*tensor.Tensor, 0, 2*len(batch))
+	for _, r := range batch {
+		key = append(key, r.cond.cross, r.cond.y)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cross != nil && c.tokens == tokens && c.rows == rows && slices.Equal(c.key, key) {
+		return c.cross, c.y
+	}
+	crosses := make([]*tensor.Tensor, len(batch))
+	var ys []*tensor.Tensor
+	for k, r := range batch {
+		crosses[k] = repeatRows(repeatTokens(r.cond.cross, tokens), rows)
+		if r.cond.y != nil {
+			ys = append(ys, repeatRows(r.cond.y, rows))
+		}
+	}
+	c.key, c.tokens, c.rows, c.cross, c.y = key, tokens, rows, catBatch(crosses), nil
+	if len(ys) > 0 {
+		c.y = catBatch(ys)
+	}
+	return c.cross, c.y
 }
 
 // repeatTokens repeats a context [1,T,D] along the tokens to n (a multiple

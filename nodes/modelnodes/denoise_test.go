@@ -88,3 +88,40 @@ func TestWithSameArea(t *testing.T) {
 		t.Errorf("an area already matched was added again")
 	}
 }
+
+// TestPlainPathMatchesWeighted: the shortcut for one whole-latent entry of
+// strength 1 per prompt must give exactly the bits of the weighted sum,
+// signed zeros, infinities and NaN included.
+func TestPlainPathMatchesWeighted(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.NaN()), 1e-38, -3.5}
+	// eps = +0 where x = −0, so den = x − eps·σ is −0 there.
+	unet := func(_ context.Context, x *tensor.Tensor, _ []float64, _, _ *tensor.Tensor) (*tensor.Tensor, error) {
+		out := tensor.New(x.Shape...)
+		for i := range out.Data {
+			out.Data[i] = special[i%len(special)]
+		}
+		return out, nil
+	}
+	d := &denoiser{unet: unet, ms: sampling.NewDiscrete(false)}
+	x := tensor.New(2, 4, 3, 5)
+	for i := range x.Data {
+		x.Data[i] = special[(i+1)%len(special)]
+	}
+	lists := [][]prepared{{constCond(1, 77)}, {constCond(-2, 154)}}
+	chunk, cshape := len(x.Data)/2, []int{1, 4, 3, 5}
+	for _, sigma := range []float64{0, 1.5} {
+		plain, err := d.denoisePlain(context.Background(), x, sigma, lists, chunk, cshape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		weighted, err := d.denoiseWeighted(context.Background(), x, sigma, lists, chunk, cshape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range plain.Data {
+			if math.Float32bits(plain.Data[i]) != math.Float32bits(weighted.Data[i]) {
+				t.Fatalf("sigma %g, element %d: plain %v, weighted %v", sigma, i, plain.Data[i], weighted.Data[i])
+			}
+		}
+	}
+}

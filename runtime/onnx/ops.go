@@ -163,7 +163,7 @@ func (g *Graph) ArgMax(x Value, axis int64, keepDims bool) Value {
 	return g.op1("ArgMax", []Attr{AttrInt("axis", axis), AttrInt("keepdims", b2i(keepDims))}, x).As(Int64)
 }
 
-// ReduceMean averages over axes, in the form the graph's opset wants (axes
+// ReduceMean averages over axes (all of them when none are given), in the form the graph's opset wants (axes
 // became an input in opset 18).
 func (g *Graph) ReduceMean(x Value, keepDims bool, axes ...int64) Value {
 	return g.reduce("ReduceMean", 18, x, keepDims, axes)
@@ -176,6 +176,11 @@ func (g *Graph) ReduceSum(x Value, keepDims bool, axes ...int64) Value {
 
 func (g *Graph) reduce(op string, inputSince int64, x Value, keepDims bool, axes []int64) Value {
 	attrs := []Attr{AttrInt("keepdims", b2i(keepDims))}
+	if len(axes) == 0 {
+		// No axes reduces over all of them in every opset; an empty axes
+		// attribute would be invalid.
+		return g.op1(op, attrs, x)
+	}
 	if g.Opset >= inputSince {
 		return g.op1(op, attrs, x, g.Ints(axes...))
 	}

@@ -35,3 +35,16 @@ func TestCUDAOptionsMap(t *testing.T) {
 		t.Errorf("default cudaOptions = %v", got)
 	}
 }
+
+func TestEnvLogLevel(t *testing.T) {
+	for _, ok := range []string{"", "verbose", "INFO", " warning ", "error", "fatal"} {
+		if o, err := envLogLevel(ok); err != nil || o == nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"debug", "0", "all"} {
+		if _, err := envLogLevel(bad); err == nil || !strings.Contains(err.Error(), LogEnv) {
+			t.Errorf("%q: error %v, want one naming %s", bad, err, LogEnv)
+		}
+	}
+}

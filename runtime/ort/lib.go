@@ -93,8 +93,12 @@ func Init(path string) error {
 		}
 		return fmt.Errorf("ort: %w: already loaded from %s, cannot also load %s", ErrLibrary, lib.path, path)
 	}
+	level, err := envLogLevel(os.Getenv(LogEnv))
+	if err != nil {
+		return err
+	}
 	ortgo.SetSharedLibraryPath(path)
-	if err := ortgo.InitializeEnvironment(ortgo.WithLogLevelFatal()); err != nil {
+	if err := ortgo.InitializeEnvironment(level); err != nil {
 		return fmt.Errorf("ort: %w: load %s: %v; %s", ErrLibrary, path, err, installHint)
 	}
 	v := ortgo.GetVersion()
@@ -104,6 +108,25 @@ func Init(path string) error {
 	}
 	lib.path, lib.version = path, v
 	return nil
+}
+
+// LogEnv names the environment variable that sets ONNX Runtime's own log
+// level: verbose, info, warning, error or fatal (the default: sumi reports
+// errors itself). info and verbose show, among much else, which execution
+// provider each node was placed on — how to spot CPU fallbacks in a CUDA
+// session.
+const LogEnv = "SUMI_ORT_LOG"
+
+func envLogLevel(s string) (ortgo.EnvironmentOption, error) {
+	levels := map[string]func() ortgo.EnvironmentOption{
+		"verbose": ortgo.WithLogLevelVerbose, "info": ortgo.WithLogLevelInfo, "warning": ortgo.WithLogLevelWarning,
+		"error": ortgo.WithLogLevelError, "fatal": ortgo.WithLogLevelFatal, "": ortgo.WithLogLevelFatal,
+	}
+	f, ok := levels[strings.ToLower(strings.TrimSpace(s))]
+	if !ok {
+		return nil, fmt.Errorf("ort: %s=%q: want verbose, info, warning, error or fatal", LogEnv, s)
+	}
+	return f(), nil
 }
 
 func sameFile(a, b string) bool {

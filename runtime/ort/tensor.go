@@ -34,9 +34,7 @@ func FromFloat32(shape []int64, data []float32) *Tensor {
 // FromFloat16 makes a float16 tensor, rounding data to the nearest half.
 func FromFloat16(shape []int64, data []float32) *Tensor {
 	t := &Tensor{DType: onnx.Float16, Shape: append([]int64{}, shape...), Data: make([]byte, 2*len(data))}
-	for i, v := range data {
-		binary.LittleEndian.PutUint16(t.Data[2*i:], safetensors.Float32ToFloat16(v))
-	}
+	safetensors.EncodeFloat16(t.Data, data)
 	return t
 }
 
