@@ -43,8 +43,15 @@ type Result struct {
 	// SessionCreate is per network (graph build + ORT session creation);
 	// LoadTotal adds header parsing and detection.
 	SessionCreate map[string]float64 `json:"session_create_s"`
-	LoadTotal     float64            `json:"load_total_s"`
-	TextEncode    float64            `json:"text_encode_s"`
+	// SessionBuild splits each session's creation (keyed by its network
+	// variant) into sumi's graph building and ONNX Runtime's part.
+	SessionBuild map[string]Build `json:"session_build"`
+	// UNetNoOpt is the UNet session created again with ORT's graph
+	// optimizations off: the difference to SessionCreate["unet"] is what
+	// the optimizer costs, the rest is parsing and placing the weights.
+	UNetNoOpt  float64 `json:"unet_session_noopt_s"`
+	LoadTotal  float64 `json:"load_total_s"`
+	TextEncode float64 `json:"text_encode_s"`
 	// UNetStep is keyed "WxH" (image size): the batch-2 call of one step.
 	UNetStep  map[string]Timing `json:"unet_step_batch2_s"`
 	VAEDecode Timing            `json:"vae_decode_s"`
@@ -56,6 +63,13 @@ type Result struct {
 	// PeakHostMemMB is VmHWM, the process's peak resident set.
 	PeakHostMemMB int64   `json:"peak_host_mem_mb"`
 	TotalSeconds  float64 `json:"total_s"`
+}
+
+// Build is one session's creation, split.
+type Build struct {
+	Graph float64 `json:"graph_s"`
+	ORT   float64 `json:"ort_s"`
+	Nodes int     `json:"nodes"`
 }
 
 // GraphReport names the graph forms and session settings used.
@@ -178,7 +192,11 @@ func loadAndMeasure(ctx context.Context, path string, o Options, dev ort.Device,
 		return err
 	}
 	defer closeAll()
-	return measure(ctx, p, o, res, runEnv{rt: rt, dt: mainG.DType, poller: poller})
+	if err := measure(ctx, p, o, res, runEnv{rt: rt, dt: mainG.DType, poller: poller}); err != nil {
+		return err
+	}
+	res.UNetNoOpt, err = timeUNetNoOpt(path, o, dev, rt, mainG)
+	return err
 }
 
 // measureCUDAGraph times the UNet step at the end-to-end size with the
@@ -203,6 +221,7 @@ func measureCUDAGraph(ctx context.Context, path string, o Options, dev ort.Devic
 	}
 	res.SessionCreate[sdxl.NetUNet] = time.Since(t).Seconds()
 	res.LoadTotal = time.Since(start).Seconds()
+	res.SessionBuild = builds(m)
 	u := m.Config.UNet
 	cond := func() Cond {
 		return Cond{Context: randomLatent(1, 77, u.ContextDim), Y: randomLatent(1, max(u.ADMInChannels, 1))}
@@ -274,7 +293,35 @@ func load(path string, o Options, dev ort.Device, rt ort.Options, mainG, vaeG sd
 		res.SessionCreate[n.name] = time.Since(t).Seconds()
 	}
 	res.LoadTotal = time.Since(start).Seconds()
+	res.SessionBuild = builds(p.Model, p.VAE)
 	return p, closeAll, nil
+}
+
+func builds(ms ...*sdxl.Model) map[string]Build {
+	out := map[string]Build{}
+	for _, m := range ms {
+		for net, b := range m.Builds() {
+			out[net] = Build{Graph: b.Graph.Seconds(), ORT: b.Session.Seconds(), Nodes: b.Nodes}
+		}
+	}
+	return out
+}
+
+// timeUNetNoOpt creates the UNet session once more, in a cache of its own,
+// with ORT's optimizations off, and closes it.
+func timeUNetNoOpt(path string, o Options, dev ort.Device, rt ort.Options, g sdxl.GraphOptions) (float64, error) {
+	fmt.Fprintf(o.Log, "bench: creating the unet session again without graph optimizations\n")
+	rt.OptLevel = ort.OptDisable
+	m, err := sdxl.Load(path, sdxl.Options{Graph: g, Runtime: rt, Cache: ort.NewCache(), Device: dev.Name()})
+	if err != nil {
+		return 0, err
+	}
+	defer m.Close()
+	t := time.Now()
+	if err := m.Prepare(sdxl.NetUNet); err != nil {
+		return 0, err
+	}
+	return time.Since(t).Seconds(), nil
 }
 
 // measure runs the timed parts: text encoding, UNet steps, VAE decode and

@@ -20,7 +20,13 @@ type benchReport struct {
 		Generated bool  `json:"generated"`
 	} `json:"checkpoint"`
 	SessionCreate map[string]float64 `json:"session_create_s"`
-	UNetStep      map[string]struct {
+	SessionBuild  map[string]struct {
+		Graph float64 `json:"graph_s"`
+		ORT   float64 `json:"ort_s"`
+		Nodes int     `json:"nodes"`
+	} `json:"session_build"`
+	UNetNoOpt float64 `json:"unet_session_noopt_s"`
+	UNetStep  map[string]struct {
 		First  float64 `json:"first_s"`
 		Median float64 `json:"median_s"`
 		Runs   int     `json:"runs"`
@@ -94,6 +100,9 @@ func TestBenchSmallCPU(t *testing.T) {
 		if r.SessionCreate[n] <= 0 {
 			t.Errorf("session_create_s[%s] = %v", n, r.SessionCreate[n])
 		}
+	}
+	if b := r.SessionBuild["unet"]; b.Graph <= 0 || b.ORT <= 0 || b.Nodes < 100 || len(r.SessionBuild) != 4 || r.UNetNoOpt <= 0 {
+		t.Errorf("session builds %+v, unet without optimizations %v s: want 4 networks, positive times", r.SessionBuild, r.UNetNoOpt)
 	}
 	for _, res := range []string{"128x128", "104x152"} {
 		s, ok := r.UNetStep[res]

@@ -3,8 +3,10 @@ package sdxl
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"sumi/lora"
 	"sumi/runtime/onnx"
@@ -64,6 +66,7 @@ type Model struct {
 	mu       sync.Mutex
 	closed   bool
 	variants map[string]string // patchVariant by network
+	builds   map[string]BuildStats
 
 	unetInputs inputCache // the UNet's last context and ADM vector
 }
@@ -164,6 +167,7 @@ func (m *Model) session(network string, build func(b *builder) (*onnx.Graph, err
 	}
 	key := ort.Key{Checkpoint: m.path, Network: network, DType: m.opts.Graph.dtype().String(), Device: m.opts.Device}
 	return m.cache.Get(key, func() (*ort.Session, error) {
+		start := time.Now()
 		nb := newBuilder(network, m.file, m.loc, m.opts.Graph)
 		nb.emulate = m.opts.emulateCUDA
 		nb.patches = m.opts.Patches
@@ -176,12 +180,39 @@ func (m *Model) session(network string, build func(b *builder) (*onnx.Graph, err
 		if err != nil {
 			return nil, err
 		}
+		built := time.Now()
 		s, err := ort.NewSessionFromGraph(g, m.dataDir, m.opts.Runtime, nb.bound...)
 		if err != nil {
 			return nil, fmt.Errorf("sdxl: %s: %w", network, err)
 		}
+		m.recordBuild(network, BuildStats{Graph: built.Sub(start), Session: time.Since(built), Nodes: g.NumNodes()})
 		return s, nil
 	})
+}
+
+// BuildStats splits the creation of one session: Graph is sumi's side
+// (building the ONNX graph from the header, merging LoRA patches), Session
+// is ONNX Runtime's (parsing, optimizing, placing weights on the device).
+type BuildStats struct {
+	Graph, Session time.Duration
+	Nodes          int // nodes of the graph sumi built
+}
+
+func (m *Model) recordBuild(network string, st BuildStats) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.builds == nil {
+		m.builds = map[string]BuildStats{}
+	}
+	m.builds[network] = st
+}
+
+// Builds reports how each session this Model created was built, keyed by
+// the session's network name (e.g. "unet/mha/gn/bsg").
+func (m *Model) Builds() map[string]BuildStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.builds)
 }
 
 // input converts a float32 tensor to the graph's compute type.
