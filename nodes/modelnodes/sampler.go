@@ -91,10 +91,12 @@ func runSampler(ctx context.Context, in nodes.Args, p nodes.Progress, advanced b
 	if err != nil {
 		return nil, err
 	}
-	r, err := newSamplerInput(net, pos, neg, latent, progress(p, net.Config))
+	sp := &stepProgress{p: p, c: net.Config}
+	r, err := newSamplerInput(net, pos, neg, latent, sp.report)
 	if err != nil {
 		return nil, err
 	}
+	defer sp.finish()
 	steps, cfg := int(in.Int("steps")), in.Float("cfg")
 	sampler, scheduler := in.String("sampler_name"), in.String("scheduler")
 	var out *tensor.Tensor
@@ -171,17 +173,46 @@ func shapeOf(t *tensor.Tensor) any {
 	return t.Shape
 }
 
-// progress reports each step and a latent2rgb JPEG of the denoised estimate.
-func progress(p nodes.Progress, c *sdxl.Config) sampling.Progress {
-	return func(step, total int, x0 *tensor.Tensor) {
-		p.Update(step, total)
-		if c.Architecture != sdxl.ArchSDXL || x0 == nil {
-			return
-		}
-		if jpg, err := preview.SDXLJPEG(x0); err == nil {
-			p.Preview(nodes.Preview{Format: nodes.PreviewJPEG, Data: jpg})
-		}
+// stepProgress reports each step and a latent2rgb JPEG of the denoised
+// estimate. Encoding a preview (about a millisecond at 1024²) between two
+// UNet calls would add to every step on a GPU; instead step i's preview is
+// encoded while step i+1 runs and sent just before step i+1's progress, so
+// the messages keep ComfyUI's order (progress i, preview i, progress i+1,
+// …). finish sends the last one; the sampler node calls it before it
+// returns, so every preview precedes the node's output.
+type stepProgress struct {
+	p       nodes.Progress
+	c       *sdxl.Config
+	pending chan []byte // the preview being encoded; nil when none
+}
+
+func (s *stepProgress) report(step, total int, x0 *tensor.Tensor) {
+	s.finish()
+	s.p.Update(step, total)
+	if s.c.Architecture != sdxl.ArchSDXL || x0 == nil {
+		return
 	}
+	x0 = x0.Clone() // the sampler goes on with its own
+	c := make(chan []byte, 1)
+	go func() {
+		jpg, err := preview.SDXLJPEG(x0)
+		if err != nil {
+			jpg = nil
+		}
+		c <- jpg
+	}()
+	s.pending = c
+}
+
+// finish waits for the pending preview, if any, and sends it.
+func (s *stepProgress) finish() {
+	if s.pending == nil {
+		return
+	}
+	if jpg := <-s.pending; jpg != nil {
+		s.p.Preview(nodes.Preview{Format: nodes.PreviewJPEG, Data: jpg})
+	}
+	s.pending = nil
 }
 
 // prepareConds is ComfyUI's process_conds for the two prompts: every area
