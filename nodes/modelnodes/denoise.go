@@ -94,16 +94,11 @@ func (d *denoiser) denoiseWeighted(ctx context.Context, x *tensor.Tensor, sigma 
 			}
 		}
 	}
-	for len(runs) > 0 {
-		var batch []toRun
-		batch, runs = takeBatch(runs)
-		out, err := d.apply(ctx, batch, sigma)
-		if err != nil {
-			return nil, err
-		}
-		for k, r := range batch {
-			accumulate(outs[r.index], counts[r.index], out[k], r.mult, r.area)
-		}
+	err := d.runBatches(ctx, runs, sigma, func(r toRun, out *tensor.Tensor) {
+		accumulate(outs[r.index], counts[r.index], out, r.mult, r.area)
+	})
+	if err != nil {
+		return nil, err
 	}
 	res := tensor.New(x.Shape...)
 	for i := range outs {
@@ -136,24 +131,36 @@ func (d *denoiser) denoisePlain(ctx context.Context, x *tensor.Tensor, sigma flo
 		runs[i] = toRun{x: tensor.FromData(x.Data[i*chunk:(i+1)*chunk], cshape...), cond: l[0], index: i}
 	}
 	res := tensor.New(x.Shape...)
+	err := d.runBatches(ctx, runs, sigma, func(r toRun, out *tensor.Tensor) {
+		dst := res.Data[r.index*chunk : (r.index+1)*chunk]
+		for j, v := range out.Data {
+			if v == 0 {
+				v = 0 // −0 → +0, as 0 + v
+			}
+			dst[j] = v
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// runBatches runs every entry through the UNet, as many per call as
+// takeBatch allows, and hands each entry's denoised prediction to use.
+func (d *denoiser) runBatches(ctx context.Context, runs []toRun, sigma float64, use func(r toRun, den *tensor.Tensor)) error {
 	for len(runs) > 0 {
 		var batch []toRun
 		batch, runs = takeBatch(runs)
 		out, err := d.apply(ctx, batch, sigma)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for k, r := range batch {
-			dst := res.Data[r.index*chunk : (r.index+1)*chunk]
-			for j, v := range out[k].Data {
-				if v == 0 {
-					v = 0 // −0 → +0, as 0 + v
-				}
-				dst[j] = v
-			}
+			use(r, out[k])
 		}
 	}
-	return res, nil
+	return nil
 }
 
 // takeBatch pops every run that can share a UNet call with the first one,
