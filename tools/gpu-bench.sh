@@ -117,6 +117,21 @@ print(f"image check 512x512 cuda fp16 vs cpu fp32: max {d.max()} levels, mean {d
 EOF
 }
 
+# serve_e2e times the Animagine workflow through `sumi serve` on the real-shape
+# synthetic checkpoint, as an API client sees it (tools/gpu-e2e.py).
+serve_e2e() {
+  local base=/var/tmp/sumi-serve pid
+  mkdir -p "$base/models/checkpoints"
+  ln -sf "$CACHE"/synthetic-sdxl-*.safetensors "$base/models/checkpoints/sdxl.safetensors"
+  echo "== serve-e2e" | tee -a "$OUT/log.txt"
+  "$SUMI" serve --base-directory "$base" --device cuda --port 8199 >>"$OUT/log.txt" 2>&1 &
+  pid=$!
+  SERVE_PID=$pid timeout 240 python3 tools/gpu-e2e.py http://127.0.0.1:8199 workflows/animagine_txt2img.api.json \
+    sdxl.safetensors 1024x1024 832x1216 >>"$OUT/results.jsonl" 2>>"$OUT/log.txt" || echo "== serve-e2e FAILED" | tee -a "$OUT/log.txt"
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
 run() {
   OUT=${OUT:-gpu-bench-out}
   mkdir -p "$OUT"
@@ -138,6 +153,7 @@ run() {
   # Real shapes (writes the 6.9 GB checkpoint once): what `sumi serve` runs
   # on CUDA (fused float16, prefer_nhwc, float32 VAE).
   step cuda-sdxl 240 bench --device cuda --size sdxl --cache-dir "$CACHE" --runs 10
+  serve_e2e
   # What launch gaps cost: the UNet step replayed from a CUDA graph.
   step cuda-sdxl-graph 120 bench -q --device cuda --size sdxl --cache-dir "$CACHE" --runs 10 --cuda-graph
   image_check
