@@ -138,6 +138,10 @@ run() {
   local dir=$STAGE/unpacked
   [ -x "$dir/sumi" ] || unpack "$dir"
   export LD_LIBRARY_PATH="$(cuda_libs):${LD_LIBRARY_PATH:-}"
+  # The driver's libcuda.so.1, where the loader's own path may not reach.
+  for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib64 /usr/lib/x86_64-linux-gnu; do
+    [ -e "$d/libcuda.so.1" ] && LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d" && break
+  done
   export SUMI_ORT_LIB=$dir/libonnxruntime.so.1
   SUMI=$dir/sumi CACHE=/var/tmp/sumi-cache
   { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true; nproc; free -g | head -2
