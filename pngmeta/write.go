@@ -22,12 +22,21 @@ const ihdrEnd = 8 + 4 + 4 + 13 + 4
 
 // Encode writes img as a PNG with the given text chunks placed right after
 // IHDR, before the image data, which is where ComfyUI's SaveImage (PIL) puts
-// its "prompt" and "workflow" chunks.
+// its "prompt" and "workflow" chunks. Gray, RGB and RGBA images (*image.Gray,
+// *image.NRGBA) are encoded on all cores (fastpng.go), others by image/png.
+// Besides image/png's levels, level may be a zlib level from 1 to 9, as
+// PIL's compress_level (ComfyUI's SaveImage uses 4, PreviewImage 1).
 func Encode(w io.Writer, img image.Image, level png.CompressionLevel, chunks []TextChunk) error {
 	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: level}
-	if err := enc.Encode(&buf, img); err != nil {
+	done, err := fastEncode(&buf, img, level)
+	if err != nil {
 		return fmt.Errorf("pngmeta: encode: %w", err)
+	}
+	if !done {
+		enc := png.Encoder{CompressionLevel: pngLevel(level)}
+		if err := enc.Encode(&buf, img); err != nil {
+			return fmt.Errorf("pngmeta: encode: %w", err)
+		}
 	}
 	out, err := InsertText(buf.Bytes(), chunks)
 	if err != nil {

@@ -28,7 +28,7 @@ func saveImageSpec(env Env) nodes.Spec {
 			nodes.Hidden("extra_pnginfo", nodes.HiddenExtraPNGInfo),
 		},
 		Run: func(ctx context.Context, in nodes.Args, _ nodes.Progress) ([]any, error) {
-			s := saver{env: env, dir: folderOf(env, "output"), typ: "output", level: png.DefaultCompression}
+			s := saver{env: env, dir: folderOf(env, "output"), typ: "output", level: saveLevel}
 			return s.save(ctx, in, in.String("filename_prefix"))
 		},
 	}
@@ -52,7 +52,7 @@ func previewImageSpec(env Env) nodes.Spec {
 			for i := range suffix {
 				suffix[i] = previewLetters[env.randIntN(len(previewLetters))]
 			}
-			s := saver{env: env, dir: folderOf(env, "temp"), typ: "temp", level: png.BestSpeed}
+			s := saver{env: env, dir: folderOf(env, "temp"), typ: "temp", level: previewLevel}
 			return s.save(ctx, in, "ComfyUI_temp_"+string(suffix))
 		},
 	}
@@ -65,6 +65,13 @@ func folderOf(env Env, typ string) string {
 	d, _ := env.Folders.Dir(typ)
 	return d
 }
+
+// The zlib levels of ComfyUI's SaveImage and PreviewImage (PIL's
+// compress_level 4 and 1); pngmeta.Encode takes zlib levels as they are.
+const (
+	saveLevel    png.CompressionLevel = 4
+	previewLevel png.CompressionLevel = 1
+)
 
 // saver writes an IMAGE batch as SaveImage (output folder) or PreviewImage
 // (temp folder) does.
