@@ -28,7 +28,8 @@
 # device call's carry list. One session's sequence (device time ~8–10 min):
 # pack; slim; call 1 `stage .gpu/part-00` (carry .gpu/part-00, .gpu/all.sha256);
 # call 2 `stage .gpu/part-01`; call 3 `stage .gpu/part-02 && run` (timeout
-# 600); give the machine back; unslim.
+# 540; the run stops itself after DEADLINE=450 s); give the machine back;
+# unslim.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGE=${SUMI_GPU_STAGE:-/var/tmp/sumi-gpu}
@@ -86,8 +87,13 @@ unpack() {
 # line (stdout) goes to results.jsonl, its progress to log.txt. A failing
 # step does not stop the next.
 step() {
-  local name=$1 limit=$2
+  local name=$1 limit=$2 left=$((DEADLINE - SECONDS))
   shift 2
+  if ((left < 20)); then
+    echo "== $name: skipped, ${left} s left of the run's ${DEADLINE} s" | tee -a "$OUT/log.txt"
+    return
+  fi
+  limit=$((limit < left ? limit : left))
   echo "== $name: sumi $*" | tee -a "$OUT/log.txt"
   local t0=$SECONDS
   timeout "$limit" "$SUMI" "$@" >>"${RESULT:-$OUT/results.jsonl}" 2>>"$OUT/log.txt" || echo "== $name FAILED rc=$?" | tee -a "$OUT/log.txt"
@@ -126,13 +132,17 @@ serve_e2e() {
   echo "== serve-e2e" | tee -a "$OUT/log.txt"
   "$SUMI" serve --base-directory "$base" --device cuda --port 8199 >>"$OUT/log.txt" 2>&1 &
   pid=$!
-  SERVE_PID=$pid timeout 240 python3 tools/gpu-e2e.py http://127.0.0.1:8199 workflows/animagine_txt2img.api.json \
+  SERVE_PID=$pid timeout $((DEADLINE - SECONDS > 20 ? DEADLINE - SECONDS : 20)) python3 tools/gpu-e2e.py http://127.0.0.1:8199 workflows/animagine_txt2img.api.json \
     sdxl.safetensors 1024x1024 832x1216 >>"$OUT/results.jsonl" 2>>"$OUT/log.txt" || echo "== serve-e2e FAILED" | tee -a "$OUT/log.txt"
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
 
+# DEADLINE (seconds, default 450) bounds the whole run: each step gets at
+# most what is left, so the command ends, with its results in $OUT, inside
+# the device call's limit and the session's device time.
 run() {
+  DEADLINE=${DEADLINE:-450}
   OUT=${OUT:-gpu-bench-out}
   mkdir -p "$OUT"
   local dir=$STAGE/unpacked
