@@ -80,7 +80,9 @@ type GraphReport struct {
 	Fused      bool   `json:"cuda_fusions"`
 	PreferNHWC bool   `json:"prefer_nhwc"`
 	CUDAGraph  bool   `json:"cuda_graph"`
-	Threads    int    `json:"threads"`
+	// CUDNNSearch is cudnn_conv_algo_search ("" = ORT's default, EXHAUSTIVE).
+	CUDNNSearch string `json:"cudnn_conv_algo_search,omitempty"`
+	Threads     int    `json:"threads"`
 }
 
 // CheckpointInfo describes the synthetic checkpoint.
@@ -150,7 +152,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		SessionCreate: map[string]float64{}, UNetStep: map[string]Timing{}}
 	rt := o.runtime(dev)
 	res.Graph = GraphReport{DType: mainG.DType.String(), VAEDType: vaeG.DType.String(), Fused: mainG.CUDAOnly(),
-		PreferNHWC: rt.PreferNHWC, CUDAGraph: rt.EnableCUDAGraph, Threads: o.Threads}
+		PreferNHWC: rt.PreferNHWC, CUDAGraph: rt.EnableCUDAGraph, CUDNNSearch: rt.CUDNNConvAlgoSearch, Threads: o.Threads}
 	var poller *gpuPoller
 	if dev.Provider == ort.CUDA {
 		if gi, ok := queryGPU(dev.ID); ok {

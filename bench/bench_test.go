@@ -32,6 +32,7 @@ func TestOptions(t *testing.T) {
 		{name: "bad resolution", o: Options{Width: 100, Height: 64}, err: "multiples of 8"},
 		{name: "bad steps", o: Options{Steps: -1}, err: "steps"},
 		{name: "cuda graph on cpu", o: Options{CUDAGraph: true}, err: "cuda-graph"},
+		{name: "bad cudnn search", o: Options{Device: "cuda", CUDNNSearch: "fast"}, err: "cudnn search"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,4 +137,20 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func TestCUDNNSearchReachesTheProvider(t *testing.T) {
+	o, err := Options{Device: "cuda", CUDNNSearch: "heuristic", CacheDir: t.TempDir()}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := parseDevice(o.Device)
+	if got := o.runtime(d).CUDNNConvAlgoSearch; got != "HEURISTIC" {
+		t.Errorf("cuda: cudnn_conv_algo_search %q, want HEURISTIC", got)
+	}
+	o.Device = "cpu"
+	d, _ = parseDevice(o.Device)
+	if got := o.runtime(d).CUDNNConvAlgoSearch; got != "" {
+		t.Errorf("cpu: cudnn_conv_algo_search %q, want none", got)
+	}
 }

@@ -43,6 +43,10 @@ type Options struct {
 	Plain bool
 	// NHWC sets the CUDA provider's prefer_nhwc.
 	NHWC bool
+	// CUDNNSearch is the CUDA provider's cudnn_conv_algo_search
+	// (EXHAUSTIVE, HEURISTIC or DEFAULT; empty keeps ORT's EXHAUSTIVE): the
+	// first step at each new image size pays for the search.
+	CUDNNSearch string
 	// CUDAGraph measures only the UNet step, with the provider's CUDA graph
 	// capture on (see measureCUDAGraph): what removing launch gaps would
 	// save.
@@ -86,6 +90,11 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Width < 64 || o.Height < 64 || o.Width%8 != 0 || o.Height%8 != 0 || o.Width > 8192 || o.Height > 8192 {
 		return o, fmt.Errorf("bench: resolution %dx%d: want multiples of 8 in 64..8192", o.Width, o.Height)
+	}
+	switch o.CUDNNSearch = strings.ToUpper(o.CUDNNSearch); o.CUDNNSearch {
+	case "", "EXHAUSTIVE", "HEURISTIC", "DEFAULT":
+	default:
+		return o, fmt.Errorf("bench: cudnn search %q: want exhaustive, heuristic or default", o.CUDNNSearch)
 	}
 	if o.CUDAGraph && !strings.HasPrefix(o.Device, "cuda") {
 		return o, fmt.Errorf("bench: --cuda-graph needs a cuda device, not %q", o.Device)
@@ -187,6 +196,9 @@ func (o Options) graphs(d ort.Device) (main, vae sdxl.GraphOptions, err error) {
 func (o Options) runtime(d ort.Device) ort.Options {
 	rt := ort.Options{Provider: d.Provider, Threads: o.Threads, DeviceID: d.ID, PreferNHWC: o.NHWC && d.Provider == ort.CUDA,
 		EnableCUDAGraph: o.CUDAGraph && d.Provider == ort.CUDA}
+	if d.Provider == ort.CUDA {
+		rt.CUDNNConvAlgoSearch = o.CUDNNSearch
+	}
 	if d.Provider == ort.CPU {
 		// Each fp32 CPU session folds the weight casts once; prepacked
 		// copies would double the weights again.

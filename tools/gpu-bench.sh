@@ -174,6 +174,8 @@ run() {
   # The same fused graphs without prefer_nhwc, then without the fusions.
   step cuda-sdxl-nchw 150 bench -q --device cuda --size sdxl --cache-dir "$CACHE" --runs 10 --nhwc=false
   step cuda-sdxl-plain 150 bench -q --device cuda --size sdxl --cache-dir "$CACHE" --runs 5 --plain --steps 5
+  # What the exhaustive cuDNN search costs on a new size (first_s) and buys.
+  step cuda-sdxl-heuristic 120 bench -q --device cuda --size sdxl --cache-dir "$CACHE" --runs 5 --steps 5 --cudnn-search heuristic
 }
 
 case "${1:-}" in

@@ -30,6 +30,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.VAEDType, "vae-dtype", "", "VAE precision (default float32; on CPU the --dtype)")
 	fs.BoolVar(&o.Plain, "plain", false, "CUDA: no contrib fusions (plain attention, GroupNorm and GEGLU)")
 	fs.BoolVar(&o.NHWC, "nhwc", true, "CUDA: set the provider's prefer_nhwc")
+	fs.StringVar(&o.CUDNNSearch, "cudnn-search", "", "CUDA: cudnn_conv_algo_search, exhaustive (ORT's default), heuristic or default")
 	fs.BoolVar(&o.CUDAGraph, "cuda-graph", false, "CUDA: time only the UNet step with CUDA graph capture on (timing only: replays reuse the captured inputs)")
 	fs.IntVar(&o.Threads, "threads", 0, "CPU intra-op threads (0: one per core)")
 	fs.IntVar(&o.Runs, "runs", 3, "timed runs per step/decode measurement after a warm-up")
